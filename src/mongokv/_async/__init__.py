@@ -1,0 +1,1 @@
+"""The async implementation; ``mongokv._sync`` is generated from this package."""

@@ -1,0 +1,88 @@
+"""Connection settings shared by the sync and async stores of one mongoKV object."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymongo import AsyncMongoClient, MongoClient
+
+DEFAULT_URI = "mongodb://localhost:27017"
+
+# PyMongo waits 30 s for a server before it gives up. A key-value call should fail much
+# sooner, so mongoKV lowers these unless the caller passes their own values.
+DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
+    "serverSelectionTimeoutMS": 5_000,
+    "connectTimeoutMS": 5_000,
+    "tz_aware": True,
+}
+
+_PASSWORD_IN_URI = re.compile(r"(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]*):[^@/]*@")
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Where the data lives and how to reach it; shared, never changed after construction."""
+
+    uri: str
+    db_name: str
+    collection_name: str
+    client_options: dict[str, Any] = field(default_factory=dict)
+    sync_client: MongoClient[dict[str, Any]] | None = None
+    async_client: AsyncMongoClient[dict[str, Any]] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        mongo_uri: str | None,
+        db_name: str,
+        collection_name: str,
+        client: MongoClient[dict[str, Any]] | AsyncMongoClient[dict[str, Any]] | None,
+        client_options: dict[str, Any],
+    ) -> ClientSettings:
+        """Check the constructor arguments and fill in the defaults."""
+        if mongo_uri is not None and not isinstance(mongo_uri, str):
+            raise TypeError(
+                f"mongo_uri must be a str such as 'mongodb://localhost:27017', "
+                f"not {type(mongo_uri).__name__}"
+            )
+        _check_name("db_name", db_name)
+        _check_name("collection_name", collection_name)
+
+        sync_client: MongoClient[dict[str, Any]] | None = None
+        async_client: AsyncMongoClient[dict[str, Any]] | None = None
+        if isinstance(client, MongoClient):
+            sync_client = client
+        elif isinstance(client, AsyncMongoClient):
+            async_client = client
+        elif client is not None:
+            raise TypeError(
+                "client must be a pymongo.MongoClient or pymongo.AsyncMongoClient, "
+                f"not {type(client).__name__}"
+            )
+
+        if client is not None and (mongo_uri is not None or client_options):
+            raise TypeError(
+                "Pass either client= or a mongo_uri with client options, not both: "
+                "an existing client already has its own URI and options."
+            )
+
+        uri = mongo_uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
+        options = {**DEFAULT_CLIENT_OPTIONS, **client_options}
+        return cls(uri, db_name, collection_name, options, sync_client, async_client)
+
+    def redacted_uri(self) -> str:
+        """The URI with any password replaced by ``***``, safe for logs and repr."""
+        return redact_uri(self.uri)
+
+
+def redact_uri(uri: str) -> str:
+    """Replace the password in a MongoDB URI with ``***``."""
+    return _PASSWORD_IN_URI.sub(r"\g<scheme>\g<user>:***@", uri)
+
+
+def _check_name(argument: str, name: object) -> None:
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{argument} must be a non-empty str, not {name!r}")

@@ -1,0 +1,3 @@
+"""The version of mongoKV, read by the build backend too."""
+
+__version__ = "0.5.0"
