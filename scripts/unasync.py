@@ -44,6 +44,7 @@ REPLACEMENTS = {
     # mongoKV's own hand-written pairs and classes.
     "AsyncMkv": "SyncMkv",
     "AsyncClientManager": "ClientManager",
+    "AsyncMappingMethods": "MappingMethods",
     "aclose": "close",
 }
 

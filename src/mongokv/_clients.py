@@ -21,6 +21,7 @@ from typing import Any
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.driver_info import DriverInfo
+from pymongo.errors import ConfigurationError
 from pymongo.synchronous.collection import Collection
 
 from ._errors import StoreClosedError
@@ -65,13 +66,19 @@ def _closed_error() -> StoreClosedError:
 class ClientManager:
     """Own the MongoClient of one sync store: opened on first use and again after a fork."""
 
-    def __init__(self, settings: ClientSettings) -> None:
+    def __init__(self, settings: ClientSettings, parent: ClientManager | None = None) -> None:
         self._settings = settings
+        self._parent = parent
         self._lock = threading.Lock()
         self._client: MongoClient[dict[str, Any]] | None = None
+        self._owns_client = False
         self._collection: Collection[dict[str, Any]] | None = None
         self._generation = _fork_generation
         self._closed = False
+
+    def borrow(self, settings: ClientSettings) -> ClientManager:
+        """Return a manager for ``settings`` that shares this client and never closes it."""
+        return ClientManager(settings, parent=self)
 
     def collection(self) -> Collection[dict[str, Any]]:
         """Return the collection of this process, creating its client on first use."""
@@ -88,34 +95,48 @@ class ClientManager:
             if self._collection is not None and self._generation == _fork_generation:
                 return self._collection
 
-            if self._client is not None and self._settings.sync_client is None:
+            if self._client is not None and self._owns_client:
                 _clients_inherited_at_fork.append(self._client)
                 logger.debug("Creating a new MongoClient in the child process after a fork")
 
-            client = self._settings.sync_client
-            if client is None:
-                client = MongoClient(
-                    self._settings.uri, driver=_DRIVER_INFO, **self._settings.client_options
-                )
-                logger.debug(
-                    "Created MongoClient for %s, collection %s.%s",
-                    self._settings.redacted_uri(),
-                    self._settings.db_name,
-                    self._settings.collection_name,
-                )
-
+            client, self._owns_client = self._obtain_client()
             self._client = client
             self._generation = _fork_generation
             self._collection = client[self._settings.db_name][self._settings.collection_name]
             return self._collection
 
+    def _obtain_client(self) -> tuple[MongoClient[dict[str, Any]], bool]:
+        """Return the client to use and whether this manager owns it."""
+        if self._parent is not None:
+            return self._parent.collection().database.client, False
+
+        if self._settings.sync_client is not None:
+            return self._settings.sync_client, False
+
+        if self._settings.uri is None:
+            raise ConfigurationError(
+                "This store was created with client=AsyncMongoClient(...), which serves only "
+                "async code. Pass a pymongo.MongoClient to use it outside an event loop."
+            )
+
+        client: MongoClient[dict[str, Any]] = MongoClient(
+            self._settings.uri, driver=_DRIVER_INFO, **self._settings.client_options
+        )
+        logger.debug(
+            "Created MongoClient for %s, collection %s.%s",
+            self._settings.redacted_uri(),
+            self._settings.db_name,
+            self._settings.collection_name,
+        )
+        return client, True
+
     def close(self) -> None:
-        """Close the client this manager created; a client passed in by the caller stays open."""
+        """Close the client this manager created; a client passed in or borrowed stays open."""
         with self._lock:
             self._closed = True
             client, self._client, self._collection = self._client, None, None
 
-        if client is None or client is self._settings.sync_client:
+        if client is None or not self._owns_client:
             return
 
         if self._generation != _fork_generation:
@@ -153,8 +174,9 @@ class AsyncClientManager:
     ``asyncio.run()`` and ``asyncio.Runner`` do before closing the loop.
     """
 
-    def __init__(self, settings: ClientSettings) -> None:
+    def __init__(self, settings: ClientSettings, parent: AsyncClientManager | None = None) -> None:
         self._settings = settings
+        self._parent = parent
         self._lock = threading.Lock()
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopClient] = (
             weakref.WeakKeyDictionary()
@@ -165,6 +187,10 @@ class AsyncClientManager:
         self._last_collection: AsyncCollection[dict[str, Any]] | None = None
         self._generation = _fork_generation
         self._closed = False
+
+    def borrow(self, settings: ClientSettings) -> AsyncClientManager:
+        """Return a manager for ``settings`` that shares these clients and never closes them."""
+        return AsyncClientManager(settings, parent=self)
 
     def collection(self) -> AsyncCollection[dict[str, Any]]:
         """Return the collection for the running event loop, creating its client on first use."""
@@ -201,25 +227,38 @@ class AsyncClientManager:
         return entry.collection
 
     def _create_loop_client(self) -> _LoopClient:
-        client = self._settings.async_client
-        owned = client is None
-        if client is None:
-            client = AsyncMongoClient(
-                self._settings.uri, driver=_DRIVER_INFO, **self._settings.client_options
-            )
-            logger.debug(
-                "Created AsyncMongoClient for %s, collection %s.%s, for event loop %#x",
-                self._settings.redacted_uri(),
-                self._settings.db_name,
-                self._settings.collection_name,
-                id(asyncio.get_running_loop()),
-            )
-
+        client, owned = self._obtain_client()
         collection = client[self._settings.db_name][self._settings.collection_name]
         entry = _LoopClient(client, collection, owned)
         if owned:
             entry.shutdown_hook = _start_shutdown_hook(self, entry)
         return entry
+
+    def _obtain_client(self) -> tuple[AsyncMongoClient[dict[str, Any]], bool]:
+        """Return the client for the running loop and whether this manager owns it."""
+        if self._parent is not None:
+            return self._parent.collection().database.client, False
+
+        if self._settings.async_client is not None:
+            return self._settings.async_client, False
+
+        if self._settings.uri is None:
+            raise ConfigurationError(
+                "This store was created with client=MongoClient(...), which serves only sync "
+                "code. Pass a pymongo.AsyncMongoClient to use it inside an event loop."
+            )
+
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            self._settings.uri, driver=_DRIVER_INFO, **self._settings.client_options
+        )
+        logger.debug(
+            "Created AsyncMongoClient for %s, collection %s.%s, for event loop %#x",
+            self._settings.redacted_uri(),
+            self._settings.db_name,
+            self._settings.collection_name,
+            id(asyncio.get_running_loop()),
+        )
+        return client, True
 
     def _forget_parent_clients(self) -> None:
         for entry in self._by_loop.values():

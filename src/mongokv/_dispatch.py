@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -74,11 +75,11 @@ class Mkv:
             return self._sync.db
         return self._async.db
 
-    def set(self, key: Any, value: Any) -> Any:
+    def set(self, key: Any, value: Any, *, ttl: Any = None) -> Any:
         """Store ``value`` under ``key`` and return the key; see :meth:`mongokv.sync.Mkv.set`."""
         if _running_loop() is None:
-            return self._sync.set(key, value)
-        return self._async.set(key, value)
+            return self._sync.set(key, value, ttl=ttl)
+        return self._async.set(key, value, ttl=ttl)
 
     def get(self, key: Any, default: Any = MISSING) -> Any:
         """Return the value of ``key``; see :meth:`mongokv.sync.Mkv.get`."""
@@ -92,6 +93,108 @@ class Mkv:
             return self._sync.remove(key)
         return self._async.remove(key)
 
+    def exists(self, key: Any) -> Any:
+        """Return whether ``key`` holds a live value."""
+        if _running_loop() is None:
+            return self._sync.exists(key)
+        return self._async.exists(key)
+
+    def expire(self, key: Any, ttl: Any) -> Any:
+        """Make ``key`` expire ``ttl`` from now; return whether it existed."""
+        if _running_loop() is None:
+            return self._sync.expire(key, ttl)
+        return self._async.expire(key, ttl)
+
+    def ttl(self, key: Any) -> Any:
+        """Return the seconds until ``key`` expires, or None if it never does."""
+        if _running_loop() is None:
+            return self._sync.ttl(key)
+        return self._async.ttl(key)
+
+    def persist(self, key: Any) -> Any:
+        """Remove the expiry of ``key``; return whether it had one."""
+        if _running_loop() is None:
+            return self._sync.persist(key)
+        return self._async.persist(key)
+
+    def incr(self, key: Any, amount: int | float = 1) -> Any:
+        """Add ``amount`` to the number under ``key`` and return the new value."""
+        if _running_loop() is None:
+            return self._sync.incr(key, amount)
+        return self._async.incr(key, amount)
+
+    def decr(self, key: Any, amount: int | float = 1) -> Any:
+        """Subtract ``amount`` from the number under ``key`` and return the new value."""
+        if _running_loop() is None:
+            return self._sync.decr(key, amount)
+        return self._async.decr(key, amount)
+
+    def add(self, key: Any, value: Any, *, ttl: Any = None) -> Any:
+        """Store ``value`` only if ``key`` is absent; return whether it did."""
+        if _running_loop() is None:
+            return self._sync.add(key, value, ttl=ttl)
+        return self._async.add(key, value, ttl=ttl)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        """Return the value of ``key``, storing ``default`` first if it is absent."""
+        if _running_loop() is None:
+            return self._sync.setdefault(key, default)
+        return self._async.setdefault(key, default)
+
+    def pop(self, key: Any, default: Any = MISSING) -> Any:
+        """Delete ``key`` and return its value."""
+        if _running_loop() is None:
+            return self._sync.pop(key, default)
+        return self._async.pop(key, default)
+
+    def compare_and_set(self, key: Any, expected: Any, value: Any, *, ttl: Any = None) -> Any:
+        """Replace the value of ``key`` only if it equals ``expected``; return whether it did."""
+        if _running_loop() is None:
+            return self._sync.compare_and_set(key, expected, value, ttl=ttl)
+        return self._async.compare_and_set(key, expected, value, ttl=ttl)
+
+    def get_many(self, keys: Iterable[Any]) -> Any:
+        """Return ``{key: value}`` for the keys that exist."""
+        if _running_loop() is None:
+            return self._sync.get_many(keys)
+        return self._async.get_many(keys)
+
+    def set_many(self, mapping: Mapping[Any, Any], *, ttl: Any = None) -> Any:
+        """Store every ``key: value`` of ``mapping`` in one bulk write."""
+        if _running_loop() is None:
+            return self._sync.set_many(mapping, ttl=ttl)
+        return self._async.set_many(mapping, ttl=ttl)
+
+    def remove_many(self, keys: Iterable[Any]) -> Any:
+        """Delete every key in ``keys`` and return how many existed."""
+        if _running_loop() is None:
+            return self._sync.remove_many(keys)
+        return self._async.remove_many(keys)
+
+    def keys(self, prefix: str | None = None) -> Any:
+        """Iterate over the live keys: an iterator, or an async iterator inside a loop."""
+        if _running_loop() is None:
+            return self._sync.keys(prefix)
+        return self._async.keys(prefix)
+
+    def values(self, prefix: str | None = None) -> Any:
+        """Iterate over the live values: an iterator, or an async iterator inside a loop."""
+        if _running_loop() is None:
+            return self._sync.values(prefix)
+        return self._async.values(prefix)
+
+    def items(self, prefix: str | None = None) -> Any:
+        """Iterate over ``(key, value)`` pairs: an iterator, or an async one inside a loop."""
+        if _running_loop() is None:
+            return self._sync.items(prefix)
+        return self._async.items(prefix)
+
+    def count(self, prefix: str | None = None) -> Any:
+        """Return how many live keys there are, or how many start with ``prefix``."""
+        if _running_loop() is None:
+            return self._sync.count(prefix)
+        return self._async.count(prefix)
+
     def all(self) -> Any:
         """Return every key as a list of str."""
         if _running_loop() is None:
@@ -103,6 +206,42 @@ class Mkv:
         if _running_loop() is None:
             return self._sync.purge()
         return self._async.purge()
+
+    def namespace(self, collection_name: str) -> Mkv:
+        """Return an Mkv on another collection of the same database, sharing the clients."""
+        store = Mkv.__new__(Mkv)
+        store._sync = self._sync.namespace(collection_name)
+        store._async = self._async.namespace(collection_name)
+        return store
+
+    # The dict protocol: the sync store's outside a loop; inside one, the async store's
+    # dunders raise TypeError naming the method to await.
+
+    def _store(self) -> SyncMkv | AsyncMkv:
+        if _running_loop() is None:
+            return self._sync
+        return self._async
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._store()[key]
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._store()[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._store()[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._store()
+
+    def __len__(self) -> int:
+        return len(self._store())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store())
+
+    def __bool__(self) -> bool:
+        return True
 
     def close(self) -> Any:
         """Close every client this object opened, sync and async alike.

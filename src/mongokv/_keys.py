@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from bson import ObjectId
@@ -37,3 +38,19 @@ def normalize_key(key: Any) -> str:
 def new_key() -> str:
     """Generate a fresh key: the hex string of a new ObjectId."""
     return str(ObjectId())
+
+
+def normalize_keys(keys: Iterable[Any]) -> list[str]:
+    """Return the distinct ``_id`` strings of ``keys``, in their first-seen order."""
+    if isinstance(keys, (str, bytes, bytearray, memoryview)):
+        raise InvalidKeyError(
+            f"Invalid keys {keys!r}: pass an iterable of keys such as a list, not a single "
+            f"{type(keys).__name__}, whose characters would each become a key."
+        )
+    try:
+        iterator = iter(keys)
+    except TypeError:
+        raise InvalidKeyError(
+            f"Invalid keys {keys!r}: pass an iterable of keys such as a list."
+        ) from None
+    return list(dict.fromkeys(normalize_key(key) for key in iterator))

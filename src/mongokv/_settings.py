@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, field
@@ -26,7 +27,8 @@ _PASSWORD_IN_URI = re.compile(r"(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]*
 class ClientSettings:
     """Where the data lives and how to reach it; shared, never changed after construction."""
 
-    uri: str
+    # None when the caller passed an existing client.
+    uri: str | None
     db_name: str
     collection_name: str
     client_options: dict[str, Any] = field(default_factory=dict)
@@ -69,12 +71,21 @@ class ClientSettings:
                 "an existing client already has its own URI and options."
             )
 
-        uri = mongo_uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
+        uri = None
+        if client is None:
+            uri = mongo_uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
         options = {**DEFAULT_CLIENT_OPTIONS, **client_options}
         return cls(uri, db_name, collection_name, options, sync_client, async_client)
 
+    def with_collection(self, collection_name: str) -> ClientSettings:
+        """These settings for another collection of the same database."""
+        _check_name("collection_name", collection_name)
+        return dataclasses.replace(self, collection_name=collection_name)
+
     def redacted_uri(self) -> str:
         """The URI with any password replaced by ``***``, safe for logs and repr."""
+        if self.uri is None:
+            return "<existing client>"
         return redact_uri(self.uri)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
+import math
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -96,9 +97,40 @@ def encode_entry(
     return RawBSONDocument(data)
 
 
-def check_value(key: str, value: Any) -> None:
-    """Raise InvalidValueError if ``value`` cannot be stored, without sending anything."""
-    encode_entry(key, value, None, bson.DEFAULT_CODEC_OPTIONS)
+def encode_update(
+    key: str, operator: str, value: Any, codec_options: bson.CodecOptions[Any]
+) -> RawBSONDocument:
+    """Encode ``{operator: {"value": value}}``, checking ``value`` as :func:`encode_entry` does."""
+    if _contains_converted_type(value):
+        raise _invalid_value_error(key, value)
+
+    try:
+        data = bson.encode({operator: {"value": value}}, codec_options=codec_options)
+    except (BSONError, OverflowError, TypeError, ValueError) as exc:
+        raise _invalid_value_error(key, value) from exc
+
+    if len(data) > MAX_DOCUMENT_SIZE:
+        raise InvalidValueError(
+            f"Invalid value for key {_show_key(key)}: it encodes to {len(data):,} bytes, "
+            f"over MongoDB's document limit of {MAX_DOCUMENT_SIZE:,} bytes (16 MiB)."
+        )
+    return RawBSONDocument(data)
+
+
+def check_number(key: str, amount: Any) -> None:
+    """Raise unless ``amount`` is a number that ``$inc`` can add exactly."""
+    if isinstance(amount, bool) or not isinstance(amount, (int, float, Decimal128)):
+        raise TypeError(
+            f"Invalid amount {amount!r} of type {type(amount).__name__} for key "
+            f"{_show_key(key)}: pass an int or a float."
+        )
+    if isinstance(amount, float) and not math.isfinite(amount):
+        raise ValueError(f"Invalid amount {amount!r} for key {_show_key(key)}: it must be finite.")
+    if isinstance(amount, int) and not _INT64_MIN <= amount <= _INT64_MAX:
+        raise ValueError(
+            f"Invalid amount {amount} for key {_show_key(key)}: it is outside BSON's signed "
+            "64-bit integer range."
+        )
 
 
 def _contains_converted_type(value: Any) -> bool:
