@@ -234,3 +234,65 @@ def test_default_uri_without_environment(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("MONGODB_URI", raising=False)
 
     assert "'mongodb://localhost:27017'" in repr(Mkv())
+
+
+def test_sync_forwards_every_operation(mkv: Mkv) -> None:
+    assert mkv.set("a", 1, ttl=60) == "a"
+    assert mkv.exists("a") is True
+    assert 58 < mkv.ttl("a") <= 60
+    assert mkv.persist("a") is True
+    assert mkv.incr("n", 5) == 5
+    assert mkv.decr("n", 2) == 3
+    assert mkv.add("a", 2) is False
+    assert mkv.setdefault("a", 9) == 1
+    assert mkv.compare_and_set("a", 1, 10) is True
+    mkv.set_many({"p:1": "x", "p:2": "y"})
+    assert mkv.get_many(["p:1", "p:2", "zz"]) == {"p:1": "x", "p:2": "y"}
+    assert sorted(mkv.keys("p:")) == ["p:1", "p:2"]
+    assert sorted(mkv.values("p:")) == ["x", "y"]
+    assert sorted(mkv.items("p:")) == [("p:1", "x"), ("p:2", "y")]
+    assert mkv.count("p:") == 2
+    assert mkv.remove_many(["p:1", "p:2"]) == 2
+    assert mkv.pop("a") == 10
+    assert mkv.pop("a", "gone") == "gone"
+    assert mkv.expire("n", 30) is True
+    assert sorted(mkv.all()) == ["n"]
+
+
+async def test_async_forwards_every_operation(mkv: Mkv) -> None:
+    assert await mkv.set("a", 1, ttl=60) == "a"
+    assert await mkv.exists("a") is True
+    assert 58 < await mkv.ttl("a") <= 60
+    assert await mkv.persist("a") is True
+    assert await mkv.incr("n", 5) == 5
+    assert await mkv.decr("n", 2) == 3
+    assert await mkv.add("a", 2) is False
+    assert await mkv.setdefault("a", 9) == 1
+    assert await mkv.compare_and_set("a", 1, 10) is True
+    await mkv.set_many({"p:1": "x", "p:2": "y"})
+    assert await mkv.get_many(["p:1", "p:2", "zz"]) == {"p:1": "x", "p:2": "y"}
+    assert sorted([key async for key in mkv.keys("p:")]) == ["p:1", "p:2"]
+    assert sorted([value async for value in mkv.values("p:")]) == ["x", "y"]
+    assert sorted([item async for item in mkv.items("p:")]) == [("p:1", "x"), ("p:2", "y")]
+    assert await mkv.count("p:") == 2
+    assert await mkv.remove_many(["p:1", "p:2"]) == 2
+    assert await mkv.pop("a") == 10
+    assert await mkv.pop("a", "gone") == "gone"
+    assert await mkv.expire("n", 30) is True
+    assert sorted(await mkv.all()) == ["n"]
+
+
+def test_namespace_from_dispatcher_in_both_modes(mkv: Mkv, admin_client: Any) -> None:
+    other = mkv.namespace(mkv.sync.collection.name + "_ns")
+    try:
+        other.set("k", "sync")
+
+        async def inside() -> Any:
+            await other.set("j", "async")
+            return await other.get("k")
+
+        assert asyncio.run(inside()) == "sync"
+        assert sorted(other.all()) == ["j", "k"]
+        assert mkv.all() == []
+    finally:
+        admin_client[TEST_DB].drop_collection(mkv.sync.collection.name + "_ns")
