@@ -296,3 +296,32 @@ def test_namespace_from_dispatcher_in_both_modes(mkv: Mkv, admin_client: Any) ->
         assert mkv.all() == []
     finally:
         admin_client[TEST_DB].drop_collection(mkv.sync.collection.name + "_ns")
+
+
+def test_never_awaited_call_names_method_and_key(mkv: Mkv) -> None:
+    def save(db: Mkv) -> None:
+        db.set("k", 1)  # looks sync, but runs inside a loop: returns a coroutine
+
+    async def handler(db: Mkv) -> None:
+        save(db)
+
+    with pytest.warns(RuntimeWarning, match=r"coroutine 'Mkv\.set\('k'\)' was never awaited"):
+        asyncio.run(handler(mkv))
+
+    assert mkv.get("k", None) is None
+
+
+def test_never_awaited_long_key_truncated(mkv: Mkv) -> None:
+    async def handler() -> None:
+        mkv.get("x" * 500)
+
+    with pytest.warns(RuntimeWarning, match=r"Mkv\.get\('x{59}\.\.\.\)' was never awaited"):
+        asyncio.run(handler())
+
+
+async def test_awaited_coroutine_keeps_working(mkv: Mkv) -> None:
+    pending = mkv.incr("n")
+
+    assert pending.__qualname__ == "Mkv.incr('n')"
+    assert await pending == 1
+    assert await asyncio.create_task(mkv.incr("n")) == 2

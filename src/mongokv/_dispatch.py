@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Coroutine, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -18,6 +18,23 @@ __all__ = ["Mkv"]
 # rest of the dispatch; this function returns None instead. It is what asyncio itself
 # calls, public since Python 3.7 as asyncio._get_running_loop.
 _running_loop = asyncio._get_running_loop
+
+# Inside a running loop every method returns a coroutine. One that is never awaited never
+# runs, and Python warns "coroutine ... was never awaited" with the coroutine's name, so the
+# dispatcher names each coroutine after its call: "coroutine 'Mkv.set('k')' was never awaited".
+_MAX_KEY_IN_NAME = 60
+
+
+def _label(coroutine: Coroutine[Any, Any, Any], method: str, key: Any = MISSING) -> Any:
+    """Name ``coroutine`` after the call, so a "never awaited" warning shows method and key."""
+    if key is MISSING:
+        coroutine.__qualname__ = f"Mkv.{method}()"
+    else:
+        key_text = repr(key)
+        if len(key_text) > _MAX_KEY_IN_NAME:
+            key_text = key_text[:_MAX_KEY_IN_NAME] + "..."
+        coroutine.__qualname__ = f"Mkv.{method}({key_text})"
+    return coroutine
 
 
 class Mkv:
@@ -79,97 +96,99 @@ class Mkv:
         """Store ``value`` under ``key`` and return the key; see :meth:`mongokv.sync.Mkv.set`."""
         if _running_loop() is None:
             return self._sync.set(key, value, ttl=ttl)
-        return self._async.set(key, value, ttl=ttl)
+        return _label(self._async.set(key, value, ttl=ttl), "set", key)
 
     def get(self, key: Any, default: Any = MISSING) -> Any:
         """Return the value of ``key``; see :meth:`mongokv.sync.Mkv.get`."""
         if _running_loop() is None:
             return self._sync.get(key, default)
-        return self._async.get(key, default)
+        return _label(self._async.get(key, default), "get", key)
 
     def remove(self, key: Any) -> Any:
         """Delete ``key`` and return whether it existed."""
         if _running_loop() is None:
             return self._sync.remove(key)
-        return self._async.remove(key)
+        return _label(self._async.remove(key), "remove", key)
 
     def exists(self, key: Any) -> Any:
         """Return whether ``key`` holds a live value."""
         if _running_loop() is None:
             return self._sync.exists(key)
-        return self._async.exists(key)
+        return _label(self._async.exists(key), "exists", key)
 
     def expire(self, key: Any, ttl: Any) -> Any:
         """Make ``key`` expire ``ttl`` from now; return whether it existed."""
         if _running_loop() is None:
             return self._sync.expire(key, ttl)
-        return self._async.expire(key, ttl)
+        return _label(self._async.expire(key, ttl), "expire", key)
 
     def ttl(self, key: Any) -> Any:
         """Return the seconds until ``key`` expires, or None if it never does."""
         if _running_loop() is None:
             return self._sync.ttl(key)
-        return self._async.ttl(key)
+        return _label(self._async.ttl(key), "ttl", key)
 
     def persist(self, key: Any) -> Any:
         """Remove the expiry of ``key``; return whether it had one."""
         if _running_loop() is None:
             return self._sync.persist(key)
-        return self._async.persist(key)
+        return _label(self._async.persist(key), "persist", key)
 
     def incr(self, key: Any, amount: int | float = 1) -> Any:
         """Add ``amount`` to the number under ``key`` and return the new value."""
         if _running_loop() is None:
             return self._sync.incr(key, amount)
-        return self._async.incr(key, amount)
+        return _label(self._async.incr(key, amount), "incr", key)
 
     def decr(self, key: Any, amount: int | float = 1) -> Any:
         """Subtract ``amount`` from the number under ``key`` and return the new value."""
         if _running_loop() is None:
             return self._sync.decr(key, amount)
-        return self._async.decr(key, amount)
+        return _label(self._async.decr(key, amount), "decr", key)
 
     def add(self, key: Any, value: Any, *, ttl: Any = None) -> Any:
         """Store ``value`` only if ``key`` is absent; return whether it did."""
         if _running_loop() is None:
             return self._sync.add(key, value, ttl=ttl)
-        return self._async.add(key, value, ttl=ttl)
+        return _label(self._async.add(key, value, ttl=ttl), "add", key)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         """Return the value of ``key``, storing ``default`` first if it is absent."""
         if _running_loop() is None:
             return self._sync.setdefault(key, default)
-        return self._async.setdefault(key, default)
+        return _label(self._async.setdefault(key, default), "setdefault", key)
 
     def pop(self, key: Any, default: Any = MISSING) -> Any:
         """Delete ``key`` and return its value."""
         if _running_loop() is None:
             return self._sync.pop(key, default)
-        return self._async.pop(key, default)
+        return _label(self._async.pop(key, default), "pop", key)
 
     def compare_and_set(self, key: Any, expected: Any, value: Any, *, ttl: Any = None) -> Any:
         """Replace the value of ``key`` only if it equals ``expected``; return whether it did."""
         if _running_loop() is None:
             return self._sync.compare_and_set(key, expected, value, ttl=ttl)
-        return self._async.compare_and_set(key, expected, value, ttl=ttl)
+        return _label(
+            self._async.compare_and_set(key, expected, value, ttl=ttl), "compare_and_set", key
+        )
 
     def get_many(self, keys: Iterable[Any]) -> Any:
         """Return ``{key: value}`` for the keys that exist."""
         if _running_loop() is None:
             return self._sync.get_many(keys)
-        return self._async.get_many(keys)
+        return _label(self._async.get_many(keys), "get_many")
 
     def set_many(self, mapping: Mapping[Any, Any], *, ttl: Any = None) -> Any:
         """Store every ``key: value`` of ``mapping`` in one bulk write."""
         if _running_loop() is None:
             return self._sync.set_many(mapping, ttl=ttl)
-        return self._async.set_many(mapping, ttl=ttl)
+        return _label(self._async.set_many(mapping, ttl=ttl), "set_many")
 
     def remove_many(self, keys: Iterable[Any]) -> Any:
         """Delete every key in ``keys`` and return how many existed."""
         if _running_loop() is None:
             return self._sync.remove_many(keys)
-        return self._async.remove_many(keys)
+        return _label(self._async.remove_many(keys), "remove_many")
 
     def keys(self, prefix: str | None = None) -> Any:
         """Iterate over the live keys: an iterator, or an async iterator inside a loop."""
@@ -193,19 +212,19 @@ class Mkv:
         """Return how many live keys there are, or how many start with ``prefix``."""
         if _running_loop() is None:
             return self._sync.count(prefix)
-        return self._async.count(prefix)
+        return _label(self._async.count(prefix), "count")
 
     def all(self) -> Any:
         """Return every key as a list of str."""
         if _running_loop() is None:
             return self._sync.all()
-        return self._async.all()
+        return _label(self._async.all(), "all")
 
     def purge(self) -> Any:
         """Delete every key and return True."""
         if _running_loop() is None:
             return self._sync.purge()
-        return self._async.purge()
+        return _label(self._async.purge(), "purge")
 
     def namespace(self, collection_name: str) -> Mkv:
         """Return an Mkv on another collection of the same database, sharing the clients."""
@@ -253,7 +272,7 @@ class Mkv:
             self._sync.close()
             self._async._clients.close()
             return None
-        return self._aclose()
+        return _label(self._aclose(), "close")
 
     async def _aclose(self) -> None:
         await self._async.close()
