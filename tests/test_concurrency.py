@@ -69,7 +69,11 @@ def test_threads_set_one_new_key(mongodb_uri: str, collection_name: str) -> None
 
     for round_number in range(5):
         key = f"fresh:{round_number}"
-        run_threads(THREADS, lambda index, key=key: store.set(key, index))
+
+        def work(index: int, key: str = key) -> Any:
+            return store.set(key, index)
+
+        run_threads(THREADS, work)
         assert store.get(key) in range(THREADS)
 
     assert store.count() == 5

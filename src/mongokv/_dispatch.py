@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine, Iterable, Iterator, Mapping
-from types import TracebackType
-from typing import Any
+from types import CoroutineType, TracebackType
+from typing import Any, cast
 
 from ._async.store import AsyncMkv
 from ._missing import MISSING
@@ -27,14 +27,15 @@ _MAX_KEY_IN_NAME = 60
 
 def _label(coroutine: Coroutine[Any, Any, Any], method: str, key: Any = MISSING) -> Any:
     """Name ``coroutine`` after the call, so a "never awaited" warning shows method and key."""
+    named = cast("CoroutineType[Any, Any, Any]", coroutine)
     if key is MISSING:
-        coroutine.__qualname__ = f"Mkv.{method}()"
+        named.__qualname__ = f"Mkv.{method}()"
     else:
         key_text = repr(key)
         if len(key_text) > _MAX_KEY_IN_NAME:
             key_text = key_text[:_MAX_KEY_IN_NAME] + "..."
-        coroutine.__qualname__ = f"Mkv.{method}({key_text})"
-    return coroutine
+        named.__qualname__ = f"Mkv.{method}({key_text})"
+    return named
 
 
 class Mkv:
