@@ -39,7 +39,7 @@ _CROSS_THREAD_CLOSE_TIMEOUT = 10.0
 _DRIVER_INFO: DriverInfo = DriverInfo(name="mongokv", version=__version__)
 
 # Incremented in the child after every fork, so each manager notices on its next call that
-# the clients it holds were created by the parent process.
+# the clients it has were created by the parent process.
 _fork_generation = 0
 
 # Clients inherited from the parent stay referenced in the child for its whole life:

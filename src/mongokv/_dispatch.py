@@ -112,7 +112,7 @@ class Mkv:
         return _label(self._async.remove(key), "remove", key)
 
     def exists(self, key: Any) -> Any:
-        """Return whether ``key`` holds a live value."""
+        """Return whether ``key`` has a value that has not expired."""
         if _running_loop() is None:
             return self._sync.exists(key)
         return _label(self._async.exists(key), "exists", key)

@@ -25,7 +25,7 @@ _PASSWORD_IN_URI = re.compile(r"(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]*
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """Where the data lives and how to reach it; shared, never changed after construction."""
+    """The location of the data and the options to reach it, fixed at construction."""
 
     # None when the caller passed an existing client.
     uri: str | None
@@ -83,7 +83,7 @@ class ClientSettings:
         return dataclasses.replace(self, collection_name=collection_name)
 
     def redacted_uri(self) -> str:
-        """The URI with any password replaced by ``***``, safe for logs and repr."""
+        """Return the URI with any password replaced by ``***``, safe for logs and repr."""
         if self.uri is None:
             return "<existing client>"
         return redact_uri(self.uri)

@@ -24,7 +24,7 @@ from .._values import check_number, encode_entry, encode_update
 __all__ = ["AsyncMkv"]
 
 # Upserts of one key can collide with a concurrent insert or with an expired document that
-# still holds the key. Each collision removes its cause, so a few attempts always suffice.
+# still uses the key. Each collision removes its cause, so a few attempts always suffice.
 _UPSERT_ATTEMPTS = 3
 
 # MongoDB's error code for an update operator applied to a field of the wrong type.
@@ -87,12 +87,12 @@ class AsyncMkv(AsyncMappingMethods):
 
     @property
     def collection(self) -> AsyncCollection[dict[str, Any]]:
-        """The PyMongo collection that holds the data, for queries beyond key-value."""
+        """The PyMongo collection that stores the data, for queries beyond key-value."""
         return self._clients.collection()
 
     @property
     def db(self) -> AsyncDatabase[dict[str, Any]]:
-        """The PyMongo database that holds the collection."""
+        """The PyMongo database that contains the collection."""
         return self._clients.collection().database
 
     @property
@@ -146,7 +146,7 @@ class AsyncMkv(AsyncMappingMethods):
         return result.deleted_count == 1
 
     async def exists(self, key: Any) -> bool:
-        """Return whether ``key`` holds a value that has not expired."""
+        """Return whether ``key`` has a value that has not expired."""
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
