@@ -134,7 +134,7 @@ def check_number(key: str, amount: Any) -> None:
 
 
 def _contains_converted_type(value: Any) -> bool:
-    """Return whether ``value`` contains an enum member, which BSON would store as a plain value."""
+    """Return whether ``value`` contains an enum member, which BSON stores as a plain value."""
     value_type = type(value)
     if value_type in _PLAIN_TYPES:
         return False
