@@ -119,7 +119,7 @@ def encode_update(
 
 def check_number(key: str, amount: Any) -> None:
     """Raise unless ``amount`` is a number that ``$inc`` can add exactly."""
-    if isinstance(amount, bool) or not isinstance(amount, (int, float, Decimal128)):
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)):
         raise TypeError(
             f"Invalid amount {amount!r} of type {type(amount).__name__} for key "
             f"{_show_key(key)}: pass an int or a float."

@@ -6,7 +6,7 @@ import datetime
 from typing import Any
 
 import pytest
-from bson import Int64
+from bson import Decimal128, Int64
 
 from mongokv.aio import AsyncMkv, InvalidValueError, WrongTypeError
 
@@ -78,7 +78,7 @@ async def test_incr_non_number_raises(store: AsyncMkv, raw_collection: Any, stor
     assert raw_collection.find_one({"_id": "k"}) == {"_id": "k", "value": stored}
 
 
-@pytest.mark.parametrize("amount", ["1", None, True, [1], 2**63])
+@pytest.mark.parametrize("amount", ["1", None, True, [1], 2**63, Decimal128("1")])
 async def test_incr_invalid_amount_rejected(
     store: AsyncMkv, raw_collection: Any, amount: Any
 ) -> None:

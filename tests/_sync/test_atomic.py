@@ -8,7 +8,7 @@ import datetime
 from typing import Any
 
 import pytest
-from bson import Int64
+from bson import Decimal128, Int64
 
 from mongokv.sync import InvalidValueError, SyncMkv, WrongTypeError
 
@@ -80,7 +80,7 @@ def test_incr_non_number_raises(store: SyncMkv, raw_collection: Any, stored: Any
     assert raw_collection.find_one({"_id": "k"}) == {"_id": "k", "value": stored}
 
 
-@pytest.mark.parametrize("amount", ["1", None, True, [1], 2**63])
+@pytest.mark.parametrize("amount", ["1", None, True, [1], 2**63, Decimal128("1")])
 def test_incr_invalid_amount_rejected(store: SyncMkv, raw_collection: Any, amount: Any) -> None:
     with pytest.raises((TypeError, ValueError), match="Invalid amount"):
         store.incr("k", amount)
