@@ -92,3 +92,28 @@ def demo(session: nox.Session) -> None:
     for example in sorted((ROOT / "examples").glob("*.py")):
         session.log(f"--- {example.relative_to(ROOT)}")
         session.run("python", "scripts/local_server.py", "python", str(example))
+
+
+@nox.session(python=TOOLS_PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmark mongoKV against raw PyMongo and mongokv 0.4, and rewrite docs/benchmarks.md.
+
+    Not part of the default sessions or CI. `-- --quick` runs a short smoke test and
+    `-- --help` lists the options.
+    """
+    import shutil
+
+    _install_group(session, "bench")
+    # Install from a copy of the work tree: building runs scripts/unasync.py, which rewrites
+    # src/mongokv/_sync/, and a benchmark must never write into the sources.
+    source = Path(session.create_tmp()) / "mongokv-source"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".nox", ".venv", "dist", "build", "__pycache__", "*.egg-info", ".*_cache"
+        ),
+    )
+    session.install(str(source))
+    session.run("python", "benchmarks/bench.py", *session.posargs)
