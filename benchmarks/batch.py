@@ -14,9 +14,10 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
+from pymongo import MongoClient, ReplaceOne
+
 from benchmarks.report import Row, Section, at_least, format_duration, ratio_cells
 from benchmarks.worker import VALUE, Sample, make_keys, time_async_block, time_block
-from pymongo import MongoClient, ReplaceOne
 
 BATCH_SIZE = 1_000
 

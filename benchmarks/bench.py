@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime
 import os
 import random
 import shlex
@@ -44,7 +45,6 @@ sys.path.insert(1, str(ROOT))
 
 from benchmarks import batch, imports, report, singles, streaming  # noqa: E402
 from benchmarks.profiling import profile_store  # noqa: E402
-
 from scripts.local_server import mongodb_uri  # noqa: E402
 
 DB_NAME = "mongokv_bench"
@@ -361,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_options(arguments)
     rng = random.Random(options.seed)
     started = time.perf_counter()
+    started_at = datetime.datetime.now(datetime.timezone.utc)
+    revision = report.git_revision()
 
     legacy_python = None
     legacy_text = "left out (--skip-legacy)"
@@ -395,6 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     document = report.render_document(
         sections,
         command=shown_command(arguments),
+        started_at=started_at,
+        revision=revision,
         elapsed=time.perf_counter() - started,
         server=server,
         legacy=legacy_text,

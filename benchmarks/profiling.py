@@ -13,9 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from benchmarks.worker import make_keys, run_store_blocks
-
 import mongokv
+from benchmarks.worker import make_keys, run_store_blocks
 
 
 def profile_store(store: Any, ops: int) -> str:

@@ -156,16 +156,22 @@ def git_revision() -> str:
     return commit
 
 
-def software_lines(server: str, legacy: str, client_options: dict[str, object]) -> list[str]:
+def software_lines(
+    started_at: datetime.datetime,
+    revision: str,
+    server: str,
+    legacy: str,
+    client_options: dict[str, object],
+) -> list[str]:
     """Return the Markdown bullet lines that describe the machine and the software."""
     options = ", ".join(f"{name}={value!r}" for name, value in client_options.items())
     return [
-        f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- Date: {started_at.astimezone(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores, {memory_total()} memory",
         f"- OS: {platform.system()} {platform.release()}",
         f"- Python: {platform.python_implementation()} {platform.python_version()}",
         f"- PyMongo: {metadata.version('pymongo')}",
-        f"- mongoKV: {metadata.version('mongokv')}, work tree at git {git_revision()}",
+        f"- mongoKV: {metadata.version('mongokv')}, work tree at git {revision}",
         f"- mongokv 0.4: {legacy}",
         f"- Server: {server}",
         f"- Client options of every raw PyMongo client (mongoKV's defaults): {options}",
@@ -247,6 +253,8 @@ def render_document(
     sections: Sequence[Section],
     *,
     command: str,
+    started_at: datetime.datetime,
+    revision: str,
     elapsed: float,
     server: str,
     legacy: str,
@@ -314,7 +322,7 @@ def render_document(
         "",
         "## Setup",
         "",
-        *software_lines(server, legacy, client_options),
+        *software_lines(started_at, revision, server, legacy, client_options),
         f"- Command: `{command}`",
         f"- Duration of the run: {elapsed / 60:.1f} min",
         "",

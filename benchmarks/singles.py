@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from pymongo import AsyncMongoClient, MongoClient
+
 from benchmarks.report import Row, Section, Target, at_most, format_duration, ratio_cells
 from benchmarks.worker import (
     OPERATIONS,
@@ -29,7 +31,6 @@ from benchmarks.worker import (
     time_async_block,
     time_block,
 )
-from pymongo import AsyncMongoClient, MongoClient
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 

@@ -16,6 +16,8 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
+from pymongo import AsyncMongoClient, MongoClient, monitoring
+
 from benchmarks.report import (
     Row,
     Section,
@@ -25,7 +27,6 @@ from benchmarks.report import (
     ratio_cells,
 )
 from benchmarks.worker import VALUE, Sample, time_block
-from pymongo import AsyncMongoClient, MongoClient, monitoring
 
 INSERT_BATCH = 1_000
 
