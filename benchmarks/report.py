@@ -266,10 +266,12 @@ def render_document(
     if nx_server:
         server_note = (
             "The server was nx-27017, a SQLite-backed stand-in for MongoDB that runs in "
-            "Python on the same machine as the client, not a real MongoDB server. Its own "
-            "time per call is part of every wall time and is the same for every contender, "
-            "so client-side differences show up smaller in wall ratios than in client CPU "
-            "ratios. Run with `MONGODB_URI` set to measure against a real server."
+            "Python on the same machine as the client, not a real MongoDB server. Its time "
+            "per call is part of every wall time and is the same for contenders that send "
+            "the same query, so client-side differences show up smaller in wall ratios than "
+            "in client CPU ratios. A query that costs the server more, such as a filter with "
+            "more conditions, shows up in wall time. Run with `MONGODB_URI` set to measure "
+            "against a real server."
         )
     else:
         server_note = (
