@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Mapping
 from typing import Any
 
 # The field that holds a key's expiry as a BSON date. A TTL index on it lets MongoDB's TTL
@@ -53,9 +54,27 @@ def expiry_from_ttl(ttl: Any) -> datetime.datetime:
         ) from None
 
 
-def remaining_seconds(expires_at: datetime.datetime, moment: datetime.datetime) -> float:
-    """Return the seconds from ``moment`` until ``expires_at``, never below zero."""
+def remaining_seconds(expires_at: Any, moment: datetime.datetime) -> float | None:
+    """Return the seconds from ``moment`` until ``expires_at``, or None if it is not a date."""
+    if not isinstance(expires_at, datetime.datetime):
+        return None
+
+    deadline: datetime.datetime = expires_at
+    if deadline.tzinfo is None:
+        # A client created with tz_aware=False returns naive datetimes, which BSON stores in UTC.
+        deadline = deadline.replace(tzinfo=_UTC)
+    return max(0.0, (deadline - moment).total_seconds())
+
+
+def is_expired(document: Mapping[str, Any]) -> bool:
+    """Return whether ``document`` has an expiry date that has passed.
+
+    Like MongoDB's TTL monitor, only a date counts as an expiry: a document whose
+    ``expires_at`` is missing, null or not a date never expires.
+    """
+    expires_at = document.get(EXPIRES_AT)
+    if not isinstance(expires_at, datetime.datetime):
+        return False
     if expires_at.tzinfo is None:
-        # A client created with tz_aware=False returns naive datetimes, which BSON holds in UTC.
         expires_at = expires_at.replace(tzinfo=_UTC)
-    return max(0.0, (expires_at - moment).total_seconds())
+    return expires_at <= now()

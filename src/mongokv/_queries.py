@@ -17,6 +17,11 @@ ID_ONLY: dict[str, Any] = {"_id": True}
 ID_AND_VALUE: dict[str, Any] = {"_id": True, "value": True}
 EXPIRY_ONLY: dict[str, Any] = {"_id": False, EXPIRES_AT: True}
 
+# Point reads fetch the expiry with the value and check it in Python: a filter on _id alone
+# is the cheapest query MongoDB serves.
+VALUE_AND_EXPIRY: dict[str, Any] = {"_id": False, "value": True, EXPIRES_AT: True}
+ID_VALUE_AND_EXPIRY: dict[str, Any] = {"_id": True, "value": True, EXPIRES_AT: True}
+
 # The largest code point, and the surrogate range that UTF-8 cannot encode.
 _MAX_CODE_POINT = 0x10FFFF
 _SURROGATES_START = 0xD800

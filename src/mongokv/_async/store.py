@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 from .. import _queries as queries
 from .._clients import AsyncClientManager
 from .._errors import WrongTypeError
-from .._expiry import EXPIRES_AT, expiry_from_ttl, now, remaining_seconds
+from .._expiry import EXPIRES_AT, expiry_from_ttl, is_expired, now, remaining_seconds
 from .._keys import new_key, normalize_key, normalize_keys
 from .._mapping import AsyncMappingMethods
 from .._missing import MISSING
@@ -130,8 +130,8 @@ class AsyncMkv(AsyncMappingMethods):
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
-        document = await collection.find_one(queries.live_key(key_id, now()), queries.VALUE_ONLY)
-        if document is None:
+        document = await collection.find_one({"_id": key_id}, queries.VALUE_AND_EXPIRY)
+        if document is None or (EXPIRES_AT in document and is_expired(document)):
             if default is MISSING:
                 raise KeyError(key)
             return default
@@ -142,16 +142,20 @@ class AsyncMkv(AsyncMappingMethods):
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
-        result = await collection.delete_one(queries.live_key(key_id, now()))
-        return result.deleted_count == 1
+        # Deleting an expired document that the TTL monitor has not reached yet is harmless,
+        # and the returned expiry tells whether the key still existed.
+        document = await collection.find_one_and_delete(
+            {"_id": key_id}, projection=queries.EXPIRY_ONLY
+        )
+        return document is not None and not is_expired(document)
 
     async def exists(self, key: Any) -> bool:
         """Return whether ``key`` has a value that has not expired."""
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
-        document = await collection.find_one(queries.live_key(key_id, now()), queries.ID_ONLY)
-        return document is not None
+        document = await collection.find_one({"_id": key_id}, queries.EXPIRY_ONLY)
+        return document is not None and not is_expired(document)
 
     # Expiry.
 
@@ -175,15 +179,10 @@ class AsyncMkv(AsyncMappingMethods):
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
-        moment = now()
-        document = await collection.find_one(queries.live_key(key_id, moment), queries.EXPIRY_ONLY)
-        if document is None:
+        document = await collection.find_one({"_id": key_id}, queries.EXPIRY_ONLY)
+        if document is None or is_expired(document):
             raise KeyError(key)
-
-        expires_at = document.get(EXPIRES_AT)
-        if expires_at is None:
-            return None
-        return remaining_seconds(expires_at, moment)
+        return remaining_seconds(document.get(EXPIRES_AT), now())
 
     async def persist(self, key: Any) -> bool:
         """Remove the expiry of ``key`` and return whether it had one to remove."""
@@ -256,9 +255,9 @@ class AsyncMkv(AsyncMappingMethods):
         collection = self._clients.collection()
 
         document = await collection.find_one_and_delete(
-            queries.live_key(key_id, now()), projection=queries.VALUE_ONLY
+            {"_id": key_id}, projection=queries.VALUE_AND_EXPIRY
         )
-        if document is None:
+        if document is None or is_expired(document):
             if default is MISSING:
                 raise KeyError(key)
             return default
@@ -299,13 +298,13 @@ class AsyncMkv(AsyncMappingMethods):
             return {}
         collection = self._clients.collection()
 
-        moment = now()
         found: dict[str, Any] = {}
         for start in range(0, len(key_ids), _KEYS_PER_QUERY):
             chunk = key_ids[start : start + _KEYS_PER_QUERY]
-            cursor = collection.find(queries.live_keys(chunk, moment), queries.ID_AND_VALUE)
+            cursor = collection.find({"_id": {"$in": chunk}}, queries.ID_VALUE_AND_EXPIRY)
             async for document in cursor:
-                found[document["_id"]] = document.get("value")
+                if EXPIRES_AT not in document or not is_expired(document):
+                    found[document["_id"]] = document.get("value")
 
         return {key_id: found[key_id] for key_id in key_ids if key_id in found}
 

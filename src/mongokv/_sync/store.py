@@ -16,7 +16,7 @@ from pymongo.synchronous.database import Database
 from .. import _queries as queries
 from .._clients import ClientManager
 from .._errors import WrongTypeError
-from .._expiry import EXPIRES_AT, expiry_from_ttl, now, remaining_seconds
+from .._expiry import EXPIRES_AT, expiry_from_ttl, is_expired, now, remaining_seconds
 from .._keys import new_key, normalize_key, normalize_keys
 from .._mapping import MappingMethods
 from .._missing import MISSING
@@ -132,8 +132,8 @@ class SyncMkv(MappingMethods):
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
-        document = collection.find_one(queries.live_key(key_id, now()), queries.VALUE_ONLY)
-        if document is None:
+        document = collection.find_one({"_id": key_id}, queries.VALUE_AND_EXPIRY)
+        if document is None or (EXPIRES_AT in document and is_expired(document)):
             if default is MISSING:
                 raise KeyError(key)
             return default
@@ -144,16 +144,18 @@ class SyncMkv(MappingMethods):
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
-        result = collection.delete_one(queries.live_key(key_id, now()))
-        return result.deleted_count == 1
+        # Deleting an expired document that the TTL monitor has not reached yet is harmless,
+        # and the returned expiry tells whether the key still existed.
+        document = collection.find_one_and_delete({"_id": key_id}, projection=queries.EXPIRY_ONLY)
+        return document is not None and not is_expired(document)
 
     def exists(self, key: Any) -> bool:
         """Return whether ``key`` has a value that has not expired."""
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
-        document = collection.find_one(queries.live_key(key_id, now()), queries.ID_ONLY)
-        return document is not None
+        document = collection.find_one({"_id": key_id}, queries.EXPIRY_ONLY)
+        return document is not None and not is_expired(document)
 
     # Expiry.
 
@@ -177,15 +179,10 @@ class SyncMkv(MappingMethods):
         key_id = normalize_key(key)
         collection = self._clients.collection()
 
-        moment = now()
-        document = collection.find_one(queries.live_key(key_id, moment), queries.EXPIRY_ONLY)
-        if document is None:
+        document = collection.find_one({"_id": key_id}, queries.EXPIRY_ONLY)
+        if document is None or is_expired(document):
             raise KeyError(key)
-
-        expires_at = document.get(EXPIRES_AT)
-        if expires_at is None:
-            return None
-        return remaining_seconds(expires_at, moment)
+        return remaining_seconds(document.get(EXPIRES_AT), now())
 
     def persist(self, key: Any) -> bool:
         """Remove the expiry of ``key`` and return whether it had one to remove."""
@@ -258,9 +255,9 @@ class SyncMkv(MappingMethods):
         collection = self._clients.collection()
 
         document = collection.find_one_and_delete(
-            queries.live_key(key_id, now()), projection=queries.VALUE_ONLY
+            {"_id": key_id}, projection=queries.VALUE_AND_EXPIRY
         )
-        if document is None:
+        if document is None or is_expired(document):
             if default is MISSING:
                 raise KeyError(key)
             return default
@@ -299,13 +296,13 @@ class SyncMkv(MappingMethods):
             return {}
         collection = self._clients.collection()
 
-        moment = now()
         found: dict[str, Any] = {}
         for start in range(0, len(key_ids), _KEYS_PER_QUERY):
             chunk = key_ids[start : start + _KEYS_PER_QUERY]
-            cursor = collection.find(queries.live_keys(chunk, moment), queries.ID_AND_VALUE)
+            cursor = collection.find({"_id": {"$in": chunk}}, queries.ID_VALUE_AND_EXPIRY)
             for document in cursor:
-                found[document["_id"]] = document.get("value")
+                if EXPIRES_AT not in document or not is_expired(document):
+                    found[document["_id"]] = document.get("value")
 
         return {key_id: found[key_id] for key_id in key_ids if key_id in found}
 
