@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
-import gc
 import select
 import socket
 import time
-import warnings
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -38,23 +36,6 @@ SHORT_SELECTION: dict[str, Any] = {"serverSelectionTimeoutMS": 300}
 SHORT_TIMEOUT_BOUND_S = 3.0
 
 METHODS = ["set", "get", "get-with-default", "get-with-none-default", "remove", "all", "purge"]
-
-
-@pytest.fixture(autouse=True)
-def _collect_cancelled_monitor_sockets() -> Iterator[None]:
-    """Free, without a warning, the sockets that PyMongo's async monitors leak on close.
-
-    NOTE: PyMongo 4.20.1 leaks the socket of a connection attempt that
-    ``AsyncMongoClient.close()`` cancels: ``_async_create_connection`` in
-    ``pymongo/pool_shared.py`` closes the socket on OSError but not on CancelledError.
-    Against an unreachable server the monitor is almost always connecting, so the socket
-    would otherwise be garbage collected during a later test and fail it with a
-    ResourceWarning that mongoKV cannot prevent.
-    """
-    yield
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "unclosed <socket.socket", ResourceWarning)
-        gc.collect()
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -212,15 +212,9 @@ def call_with_deadline(function: Callable[[], Any], seconds: float) -> Any:
 # The two tests below hold the store's lock at fork time the only deterministic way: they
 # replace the client class that mongokv._clients creates with one that blocks until the
 # parent has forked.
-LOCK_AFTER_FORK_BUG = (
-    "mongokv/_clients.py does not reset a client manager's threading.Lock after fork: a "
-    "fork while another thread creates the store's client copies the lock in its held "
-    "state, so the child's first call on the store blocks forever"
-)
 
 
 @needs_fork
-@pytest.mark.xfail(strict=True, reason=LOCK_AFTER_FORK_BUG)
 def test_sync_fork_during_client_creation(
     mongodb_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,7 +246,6 @@ def test_sync_fork_during_client_creation(
 
 
 @needs_fork
-@pytest.mark.xfail(strict=True, reason=LOCK_AFTER_FORK_BUG)
 def test_async_fork_during_client_creation(
     mongodb_uri: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

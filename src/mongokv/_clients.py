@@ -47,9 +47,16 @@ _fork_generation = 0
 _clients_inherited_at_fork: list[Any] = []
 
 
+# Every live manager, so the child of a fork can replace their locks: a lock that another
+# thread of the parent held at the moment of the fork stays held in the child forever.
+_managers: weakref.WeakSet[ClientManager | AsyncClientManager] = weakref.WeakSet()
+
+
 def _count_fork() -> None:
     global _fork_generation
     _fork_generation += 1
+    for manager in _managers:
+        manager._lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -75,6 +82,7 @@ class ClientManager:
         self._collection: Collection[dict[str, Any]] | None = None
         self._generation = _fork_generation
         self._closed = False
+        _managers.add(self)
 
     def borrow(self, settings: ClientSettings) -> ClientManager:
         """Return a manager for ``settings`` that shares this client and never closes it."""
@@ -187,6 +195,7 @@ class AsyncClientManager:
         self._last_collection: AsyncCollection[dict[str, Any]] | None = None
         self._generation = _fork_generation
         self._closed = False
+        _managers.add(self)
 
     def borrow(self, settings: ClientSettings) -> AsyncClientManager:
         """Return a manager for ``settings`` that shares these clients and never closes them."""
