@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo import AsyncMongoClient, MongoClient
@@ -23,17 +21,36 @@ DEFAULT_CLIENT_OPTIONS: dict[str, Any] = {
 _PASSWORD_IN_URI = re.compile(r"(?P<scheme>mongodb(?:\+srv)?://)(?P<user>[^:@/]*):[^@/]*@")
 
 
-@dataclass(frozen=True)
 class ClientSettings:
     """The location of the data and the options to reach it, fixed at construction."""
 
-    # None when the caller passed an existing client.
-    uri: str | None
-    db_name: str
-    collection_name: str
-    client_options: dict[str, Any] = field(default_factory=dict)
-    sync_client: MongoClient[dict[str, Any]] | None = None
-    async_client: AsyncMongoClient[dict[str, Any]] | None = None
+    # A plain class with slots: a frozen dataclass costs more to import than the rest of
+    # this module.
+    __slots__ = (
+        "async_client",
+        "client_options",
+        "collection_name",
+        "db_name",
+        "sync_client",
+        "uri",
+    )
+
+    def __init__(
+        self,
+        uri: str | None,
+        db_name: str,
+        collection_name: str,
+        client_options: dict[str, Any],
+        sync_client: MongoClient[dict[str, Any]] | None,
+        async_client: AsyncMongoClient[dict[str, Any]] | None,
+    ) -> None:
+        # None when the caller passed an existing client.
+        self.uri = uri
+        self.db_name = db_name
+        self.collection_name = collection_name
+        self.client_options = client_options
+        self.sync_client = sync_client
+        self.async_client = async_client
 
     @classmethod
     def build(
@@ -80,7 +97,14 @@ class ClientSettings:
     def with_collection(self, collection_name: str) -> ClientSettings:
         """These settings for another collection of the same database."""
         _check_name("collection_name", collection_name)
-        return dataclasses.replace(self, collection_name=collection_name)
+        return ClientSettings(
+            self.uri,
+            self.db_name,
+            collection_name,
+            self.client_options,
+            self.sync_client,
+            self.async_client,
+        )
 
     def redacted_uri(self) -> str:
         """Return the URI with any password replaced by ``***``, safe for logs and repr."""

@@ -117,7 +117,12 @@ class AsyncMkv(AsyncMappingMethods):
 
         if expires_at is not None:
             await self._ensure_ttl_index(collection)
-        await self._replace(collection, key_id, document)
+        try:
+            await collection.replace_one({"_id": key_id}, document, upsert=True)
+        except DuplicateKeyError:
+            # Two upserts of a new key raced and the other one inserted first. The document
+            # exists now, so a second attempt replaces it.
+            await collection.replace_one({"_id": key_id}, document, upsert=True)
         return key_id
 
     async def get(self, key: Any, default: Any = MISSING) -> Any:
@@ -417,16 +422,6 @@ class AsyncMkv(AsyncMappingMethods):
         await self.close()
 
     # Helpers.
-
-    async def _replace(
-        self, collection: AsyncCollection[dict[str, Any]], key_id: str, document: Any
-    ) -> None:
-        try:
-            await collection.replace_one({"_id": key_id}, document, upsert=True)
-        except DuplicateKeyError:
-            # Two upserts of a new key raced and the other one inserted first. The document
-            # exists now, so a second attempt replaces it.
-            await collection.replace_one({"_id": key_id}, document, upsert=True)
 
     async def _upsert(
         self,

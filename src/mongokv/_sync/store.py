@@ -119,7 +119,12 @@ class SyncMkv(MappingMethods):
 
         if expires_at is not None:
             self._ensure_ttl_index(collection)
-        self._replace(collection, key_id, document)
+        try:
+            collection.replace_one({"_id": key_id}, document, upsert=True)
+        except DuplicateKeyError:
+            # Two upserts of a new key raced and the other one inserted first. The document
+            # exists now, so a second attempt replaces it.
+            collection.replace_one({"_id": key_id}, document, upsert=True)
         return key_id
 
     def get(self, key: Any, default: Any = MISSING) -> Any:
@@ -413,14 +418,6 @@ class SyncMkv(MappingMethods):
         self.close()
 
     # Helpers.
-
-    def _replace(self, collection: Collection[dict[str, Any]], key_id: str, document: Any) -> None:
-        try:
-            collection.replace_one({"_id": key_id}, document, upsert=True)
-        except DuplicateKeyError:
-            # Two upserts of a new key raced and the other one inserted first. The document
-            # exists now, so a second attempt replaces it.
-            collection.replace_one({"_id": key_id}, document, upsert=True)
 
     def _upsert(
         self,
