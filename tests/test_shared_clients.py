@@ -9,7 +9,7 @@ import pytest
 from pymongo import AsyncMongoClient, MongoClient
 from pymongo.errors import ConfigurationError
 
-from mongokv import AsyncMkv, Mkv, SyncMkv
+from mongokv import AsyncMkv, Mkv, StoreClosedError, SyncMkv
 from tests.conftest import TEST_DB
 
 
@@ -138,3 +138,11 @@ async def test_async_namespace_shares_client(
 def test_namespace_invalid_name(mongodb_uri: str) -> None:
     with pytest.raises(TypeError, match="collection_name must be a non-empty str"):
         Mkv(mongodb_uri).namespace("")
+
+
+def test_namespace_after_close_raises(mongodb_uri: str) -> None:
+    store = Mkv(mongodb_uri)
+    store.close()
+
+    with pytest.raises(StoreClosedError):
+        store.namespace("other")

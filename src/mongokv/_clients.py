@@ -86,6 +86,8 @@ class ClientManager:
 
     def borrow(self, settings: ClientSettings) -> ClientManager:
         """Return a manager for ``settings`` that shares this client and never closes it."""
+        if self._closed:
+            raise _closed_error()
         return ClientManager(settings, parent=self)
 
     def collection(self) -> Collection[dict[str, Any]]:
@@ -199,6 +201,8 @@ class AsyncClientManager:
 
     def borrow(self, settings: ClientSettings) -> AsyncClientManager:
         """Return a manager for ``settings`` that shares these clients and never closes them."""
+        if self._closed:
+            raise _closed_error()
         return AsyncClientManager(settings, parent=self)
 
     def collection(self) -> AsyncCollection[dict[str, Any]]:

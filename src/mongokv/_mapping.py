@@ -62,7 +62,7 @@ class MappingMethods:
 
 def _async_only(operation: str, replacement: str) -> NoReturn:
     raise TypeError(
-        f"The async mongoKV store does not support {operation}, which would block on I/O: "
+        f"In async code, mongoKV does not support {operation}, which would block on I/O: "
         f"use {replacement} instead."
     )
 

@@ -264,7 +264,7 @@ def _fix_for(value: Any) -> str:
         return "Store bson.Decimal128(value) to keep it exact, or str(value)."
     if isinstance(value, (set, frozenset)):
         return "Store a list instead, for example sorted(value)."
-    if isinstance(value, datetime.date):
+    if isinstance(value, (datetime.date, datetime.time)):
         return "Store a datetime.datetime, or value.isoformat()."
     if isinstance(value, (bytearray, memoryview)):
         return "Store bytes(value) instead."

@@ -217,7 +217,14 @@ class AsyncMkv(AsyncMappingMethods):
             collection, key_id, {"$inc": {"value": amount}}, ReturnDocument.AFTER
         )
         if document is None or "value" not in document:
-            raise _not_a_number(key_id)
+            # NOTE: MongoDB always returns the document of an upsert, and reports a stored
+            # value that is not a number as an error, handled in _upsert. Only a server that
+            # breaks that contract reaches this line, so the message says what is known.
+            raise WrongTypeError(
+                f"Cannot add to key {key_id!r}: the server applied the increment to no "
+                "document and returned none, as some MongoDB-compatible servers do when the "
+                "stored value is not a number."
+            )
         result: int | float = document["value"]
         return result
 
