@@ -284,7 +284,8 @@ def render_document(
         "",
         "What mongoKV costs over raw PyMongo and over the released mongokv 0.4, measured by "
         "`benchmarks/bench.py`. `python -m nox -s bench` rewrites this page; every number "
-        "on it comes from the run described under Setup.",
+        "on it comes from the run described under Setup. Why the missed targets are missed, "
+        "and what would close the gap, is in [performance.md](performance.md).",
         "",
         "## Running the benchmark",
         "",
