@@ -20,6 +20,7 @@ import pytest
 from bson.regex import Regex
 from pymongo.errors import (
     AutoReconnect,
+    BulkWriteError,
     DuplicateKeyError,
     NetworkTimeout,
     NotPrimaryError,
@@ -862,3 +863,69 @@ def test_sync_tricky_key_on_wire(server: MockServer, key: Any, stored_as: str) -
         assert condition == stored_as
     assert update["updates"][0]["u"]["_id"] == stored_as
     assert server.value("k") == 1
+
+
+# Batch writes: a failure in the middle of set_many leaves the statements before it written,
+# as the README documents, and raises PyMongo's BulkWriteError with the details.
+
+
+def test_sync_set_many_partial_failure(server: MockServer) -> None:
+    partial_reply = {
+        "ok": 1,
+        "n": 1,
+        "nModified": 0,
+        "upserted": [{"index": 0, "_id": "a"}],
+        "writeErrors": [{"index": 1, "code": 2, "errmsg": "BadValue from the server"}],
+    }
+    server.fail("update", partial_reply)
+
+    with mongokv.sync.Mkv(server.uri, DB, COLLECTION, **NO_RETRIES) as db:
+        with pytest.raises(BulkWriteError) as caught:
+            db.set_many({"a": 1, "b": 2})
+
+        details = caught.value.details
+        assert details["nUpserted"] == 1
+        assert [error["index"] for error in details["writeErrors"]] == [1]
+        assert details["writeErrors"][0]["code"] == 2
+        assert len(server.received("update")) == 1
+
+        # The same store works again once the server answers normally.
+        db.set_many({"c": 3})
+        assert server.value("c") == 3
+
+
+async def test_async_set_many_partial_failure(server: MockServer) -> None:
+    server.fail(
+        "update",
+        {"ok": 1, "n": 0, "nModified": 0, "writeErrors": [{"index": 0, "code": 2, "errmsg": "x"}]},
+    )
+
+    async with mongokv.aio.Mkv(server.uri, DB, COLLECTION, **NO_RETRIES) as db:
+        with pytest.raises(BulkWriteError) as caught:
+            await db.set_many({"a": 1})
+
+        assert caught.value.details["nUpserted"] == 0
+        assert caught.value.details["writeErrors"][0]["index"] == 0
+        await db.set_many({"c": 3})
+        assert server.value("c") == 3
+
+
+def test_sync_set_many_retries_collided_upserts(server: MockServer) -> None:
+    # A concurrent upsert inserted "b" first: only that statement is sent again.
+    collided = {
+        "ok": 1,
+        "n": 1,
+        "nModified": 0,
+        "upserted": [{"index": 0, "_id": "a"}],
+        "writeErrors": [{"index": 1, "code": 11000, "errmsg": "E11000 duplicate key"}],
+    }
+    server.fail("update", collided)
+
+    with mongokv.sync.Mkv(server.uri, DB, COLLECTION, **NO_RETRIES) as db:
+        db.set_many({"a": 1, "b": 2})
+
+    updates = server.received("update")
+    assert len(updates) == 2
+    retried = updates[1][1]["updates"]
+    assert [statement["q"] for statement in retried] == [{"_id": "b"}]
+    assert server.value("b") == 2
