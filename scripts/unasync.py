@@ -45,7 +45,9 @@ REPLACEMENTS = {
     "AsyncMkv": "SyncMkv",
     "AsyncClientManager": "ClientManager",
     "AsyncMappingMethods": "MappingMethods",
+    "AsyncResultStream": "ResultStream",
     "aclose": "close",
+    "anext": "next",
 }
 
 HEADER = (

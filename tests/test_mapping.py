@@ -84,6 +84,9 @@ async def test_async_dunders_raise_type_error(mongodb_uri: str, collection_name:
             len(store)
         with pytest.raises(TypeError, match=r"async for key in db\.keys"):
             list(store)
+        with pytest.raises(TypeError, match=r"async for key in db\.keys\(\)"):
+            for _ in store.keys():
+                pass
         assert bool(store) is True
         assert await store.exists("k") is False
     finally:

@@ -105,3 +105,15 @@ async def test_exists(store: AsyncMkv) -> None:
 
     assert await store.exists("k") is True
     assert await store.exists("missing") is False
+
+
+async def test_stream_close_early(store: AsyncMkv) -> None:
+    await store.set_many({f"k{index}": index for index in range(300)})
+
+    stream = store.items()
+    first = await anext(stream)
+    await stream.aclose()
+
+    assert first[0].startswith("k")
+    with pytest.raises(StopAsyncIteration):
+        await anext(stream)

@@ -107,3 +107,15 @@ def test_exists(store: SyncMkv) -> None:
 
     assert store.exists("k") is True
     assert store.exists("missing") is False
+
+
+def test_stream_close_early(store: SyncMkv) -> None:
+    store.set_many({f"k{index}": index for index in range(300)})
+
+    stream = store.items()
+    first = next(stream)
+    stream.close()
+
+    assert first[0].startswith("k")
+    with pytest.raises(StopIteration):
+        next(stream)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -19,6 +19,7 @@ from .._keys import new_key, normalize_key, normalize_keys
 from .._mapping import AsyncMappingMethods
 from .._missing import MISSING
 from .._settings import ClientSettings
+from .._streams import AsyncResultStream
 from .._values import check_number, encode_entry, encode_update
 
 __all__ = ["AsyncMkv"]
@@ -375,20 +376,20 @@ class AsyncMkv(AsyncMappingMethods):
 
     # Listing: streamed from a cursor, so memory stays flat however many keys there are.
 
-    def keys(self, prefix: str | None = None) -> AsyncIterator[str]:
+    def keys(self, prefix: str | None = None) -> AsyncResultStream[str]:
         """Iterate over every live key, or those starting with ``prefix`` (matched literally)."""
         query = queries.live_with_prefix(_check_prefix(prefix), now())
-        return self._stream(query, queries.ID_ONLY, _key_of)
+        return AsyncResultStream(self._stream(query, queries.ID_ONLY, _key_of))
 
-    def values(self, prefix: str | None = None) -> AsyncIterator[Any]:
+    def values(self, prefix: str | None = None) -> AsyncResultStream[Any]:
         """Iterate over the value of every live key, or of those starting with ``prefix``."""
         query = queries.live_with_prefix(_check_prefix(prefix), now())
-        return self._stream(query, queries.VALUE_ONLY, _value_of)
+        return AsyncResultStream(self._stream(query, queries.VALUE_ONLY, _value_of))
 
-    def items(self, prefix: str | None = None) -> AsyncIterator[tuple[str, Any]]:
+    def items(self, prefix: str | None = None) -> AsyncResultStream[tuple[str, Any]]:
         """Iterate over ``(key, value)`` of every live key, or those starting with ``prefix``."""
         query = queries.live_with_prefix(_check_prefix(prefix), now())
-        return self._stream(query, queries.ID_AND_VALUE, _item_of)
+        return AsyncResultStream(self._stream(query, queries.ID_AND_VALUE, _item_of))
 
     async def count(self, prefix: str | None = None) -> int:
         """Return how many live keys there are, or how many start with ``prefix``."""
@@ -462,7 +463,7 @@ class AsyncMkv(AsyncMappingMethods):
 
     async def _stream(
         self, query: dict[str, Any], projection: dict[str, Any], shape: Callable[[Any], Any]
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         collection = self._clients.collection()
         cursor = collection.find(query, projection)
         try:

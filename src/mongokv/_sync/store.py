@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +21,7 @@ from .._keys import new_key, normalize_key, normalize_keys
 from .._mapping import MappingMethods
 from .._missing import MISSING
 from .._settings import ClientSettings
+from .._streams import ResultStream
 from .._values import check_number, encode_entry, encode_update
 
 __all__ = ["SyncMkv"]
@@ -373,20 +374,20 @@ class SyncMkv(MappingMethods):
 
     # Listing: streamed from a cursor, so memory stays flat however many keys there are.
 
-    def keys(self, prefix: str | None = None) -> Iterator[str]:
+    def keys(self, prefix: str | None = None) -> ResultStream[str]:
         """Iterate over every live key, or those starting with ``prefix`` (matched literally)."""
         query = queries.live_with_prefix(_check_prefix(prefix), now())
-        return self._stream(query, queries.ID_ONLY, _key_of)
+        return ResultStream(self._stream(query, queries.ID_ONLY, _key_of))
 
-    def values(self, prefix: str | None = None) -> Iterator[Any]:
+    def values(self, prefix: str | None = None) -> ResultStream[Any]:
         """Iterate over the value of every live key, or of those starting with ``prefix``."""
         query = queries.live_with_prefix(_check_prefix(prefix), now())
-        return self._stream(query, queries.VALUE_ONLY, _value_of)
+        return ResultStream(self._stream(query, queries.VALUE_ONLY, _value_of))
 
-    def items(self, prefix: str | None = None) -> Iterator[tuple[str, Any]]:
+    def items(self, prefix: str | None = None) -> ResultStream[tuple[str, Any]]:
         """Iterate over ``(key, value)`` of every live key, or those starting with ``prefix``."""
         query = queries.live_with_prefix(_check_prefix(prefix), now())
-        return self._stream(query, queries.ID_AND_VALUE, _item_of)
+        return ResultStream(self._stream(query, queries.ID_AND_VALUE, _item_of))
 
     def count(self, prefix: str | None = None) -> int:
         """Return how many live keys there are, or how many start with ``prefix``."""
@@ -458,7 +459,7 @@ class SyncMkv(MappingMethods):
 
     def _stream(
         self, query: dict[str, Any], projection: dict[str, Any], shape: Callable[[Any], Any]
-    ) -> Iterator[Any]:
+    ) -> Generator[Any, None]:
         collection = self._clients.collection()
         cursor = collection.find(query, projection)
         try:
