@@ -92,6 +92,20 @@ def encode_entry(
     if expires_at is not None:
         document["expires_at"] = expires_at
 
+    return _encode_checked(key, value, document, codec_options)
+
+
+def encode_update(
+    key: str, operator: str, value: Any, codec_options: bson.CodecOptions[Any]
+) -> RawBSONDocument:
+    """Encode ``{operator: {"value": value}}``, checking ``value`` as :func:`encode_entry` does."""
+    return _encode_checked(key, value, {operator: {"value": value}}, codec_options)
+
+
+def _encode_checked(
+    key: str, value: Any, document: dict[str, Any], codec_options: bson.CodecOptions[Any]
+) -> RawBSONDocument:
+    """Encode ``document``, which contains ``value``, or raise InvalidValueError naming ``key``."""
     if _contains_converted_type(value):
         raise _invalid_value_error(key, value)
 
@@ -107,26 +121,6 @@ def encode_entry(
             "Split it across several keys, or store large files with GridFS."
         )
 
-    return _EncodedDocument(data)
-
-
-def encode_update(
-    key: str, operator: str, value: Any, codec_options: bson.CodecOptions[Any]
-) -> RawBSONDocument:
-    """Encode ``{operator: {"value": value}}``, checking ``value`` as :func:`encode_entry` does."""
-    if _contains_converted_type(value):
-        raise _invalid_value_error(key, value)
-
-    try:
-        data = bson.encode({operator: {"value": value}}, codec_options=codec_options)
-    except (BSONError, OverflowError, TypeError, ValueError) as exc:
-        raise _invalid_value_error(key, value) from exc
-
-    if len(data) > MAX_DOCUMENT_SIZE:
-        raise InvalidValueError(
-            f"Invalid value for key {_show_key(key)}: it encodes to {len(data):,} bytes, "
-            f"over MongoDB's document limit of {MAX_DOCUMENT_SIZE:,} bytes (16 MiB)."
-        )
     return _EncodedDocument(data)
 
 
