@@ -7,8 +7,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-# The field that holds a key's expiry as a BSON date. A TTL index on it lets MongoDB's TTL
-# monitor delete expired documents, which it does about once a minute; reads hide them at
+# The field that stores a key's expiry as a BSON date. A TTL index on it lets MongoDB's TTL
+# monitor delete expired documents, which it does about once a minute. Reads hide them at
 # once by comparing with the current time.
 EXPIRES_AT = "expires_at"
 
@@ -18,7 +18,7 @@ _UTC = datetime.timezone.utc
 
 
 def now() -> datetime.datetime:
-    """The current time, timezone-aware in UTC, as expiry comparisons use it."""
+    """Return the current time, timezone-aware in UTC, as expiry comparisons use it."""
     return datetime.datetime.now(_UTC)
 
 

@@ -1,6 +1,6 @@
 """Filters and projections for the store's queries, built without any I/O.
 
-Every read sees only live documents: those without ``expires_at`` and those whose expiry is
+Every read matches only live documents: those without ``expires_at`` and those whose expiry is
 still in the future. Keys and prefixes are always compared as plain values, never as
 operators or regular expressions.
 """
@@ -57,7 +57,7 @@ def live_with_prefix(prefix: str | None, moment: datetime.datetime) -> dict[str,
 
 
 def key_range(prefix: str) -> dict[str, str]:
-    """Return the ``_id`` range that holds exactly the strings starting with ``prefix``.
+    """Return the ``_id`` range that contains exactly the strings starting with ``prefix``.
 
     MongoDB compares strings by their UTF-8 bytes (without a collation), which orders them
     as Python orders code points, so every string with the prefix lies between the prefix
@@ -86,7 +86,7 @@ def value_equals(expected: Any) -> dict[str, Any]:
     """Match documents whose value equals ``expected`` exactly.
 
     A plain ``{"value": expected}`` filter would also match an array that merely contains
-    ``expected``; ``$literal`` keeps a string such as ``"$_id"`` from being read as a field
+    ``expected``. ``$literal`` keeps a string such as ``"$_id"`` from being read as a field
     path.
     """
     return {"$expr": {"$eq": ["$value", {"$literal": expected}]}}

@@ -1,7 +1,7 @@
 """Iterators over query results, written by hand on both sides.
 
 The async one also explains the common mistake of a plain ``for`` loop over it in async code,
-where Python's own error would only say that an async generator is not iterable.
+where Python's own error only states that an async generator is not iterable.
 """
 
 from __future__ import annotations

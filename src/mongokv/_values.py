@@ -69,7 +69,7 @@ class _EncodedDocument(RawBSONDocument):
     """Raw BSON that PyMongo sends as it is.
 
     PyMongo tests a replacement document for truth before sending it, and a plain
-    RawBSONDocument answers that by decoding itself; a stored document is never empty.
+    RawBSONDocument decodes itself to do so. A stored document is never empty.
     """
 
     __slots__ = ()
@@ -157,7 +157,7 @@ def _contains_converted_type(value: Any) -> bool:
         return isinstance(value, enum.Enum)
 
     # Checking each item's type here, before recursing, keeps the common case of plain
-    # scalars inside a container to one set lookup per item; any() with a generator costs
+    # scalars inside a container to one set lookup per item. any() with a generator costs
     # twice as much.
     for item in items:  # noqa: SIM110
         if type(item) not in _PLAIN_TYPES and _contains_converted_type(item):
