@@ -24,7 +24,7 @@ from pathlib import Path
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
-# Seconds to wait for a new server to answer ping.
+# Seconds to wait for a new server to respond to ping.
 STARTUP_TIMEOUT = 30.0
 
 
@@ -53,7 +53,7 @@ def _wait_for_ping(uri: str, process: subprocess.Popen[bytes], log_file: Path) -
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
-                f"nx-27017 exited with code {process.returncode} before answering ping; "
+                f"nx-27017 exited with code {process.returncode} before responding to ping; "
                 f"its log is {log_file}"
             )
         client: MongoClient[dict[str, object]] = MongoClient(
@@ -66,7 +66,7 @@ def _wait_for_ping(uri: str, process: subprocess.Popen[bytes], log_file: Path) -
             time.sleep(0.1)
         finally:
             client.close()
-    raise RuntimeError(f"nx-27017 did not answer ping within {STARTUP_TIMEOUT:.0f} s")
+    raise RuntimeError(f"nx-27017 did not respond to ping within {STARTUP_TIMEOUT:.0f} s")
 
 
 @contextlib.contextmanager

@@ -889,7 +889,7 @@ def test_sync_set_many_partial_failure(server: MockServer) -> None:
         assert details["writeErrors"][0]["code"] == 2
         assert len(server.received("update")) == 1
 
-        # The same store works again once the server answers normally.
+        # The same store works again once the server replies normally.
         db.set_many({"c": 3})
         assert server.value("c") == 3
 

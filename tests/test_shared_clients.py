@@ -21,7 +21,7 @@ def test_sync_store_uses_given_client(mongodb_uri: str, collection_name: str) ->
     assert store.client is client
     store.close()
 
-    # The caller's client is still open and sees the data.
+    # The caller's client is still open and reads the data.
     assert client[TEST_DB][collection_name].find_one({"_id": "k"}) == {"_id": "k", "value": 1}
     client.close()
 

@@ -47,8 +47,8 @@ _fork_generation = 0
 _clients_inherited_at_fork: list[Any] = []
 
 
-# Every live manager, so the child of a fork can replace their locks: a lock that another
-# thread of the parent held at the moment of the fork stays held in the child forever.
+# Every live manager, so that the child of a fork can replace their locks. A lock that
+# another thread of the parent held at the moment of the fork stays held in the child.
 _managers: weakref.WeakSet[ClientManager | AsyncClientManager] = weakref.WeakSet()
 
 
@@ -141,7 +141,7 @@ class ClientManager:
         return client, True
 
     def close(self) -> None:
-        """Close the client this manager created; a client passed in or borrowed stays open."""
+        """Close the client this manager created. A client passed in or borrowed stays open."""
         with self._lock:
             self._closed = True
             client, self._client, self._collection = self._client, None, None
@@ -337,8 +337,8 @@ def _close_in_own_loop(
 ) -> concurrent.futures.Future[None] | None:
     """Schedule the close of ``entry`` on the loop it belongs to, if that loop still runs."""
     if loop.is_closed() or not loop.is_running():
-        # NOTE: a loop that was stopped but not closed keeps this client's sockets until it
-        # is garbage collected: no thread can run the client's close() on it safely.
+        # NOTE: closing from inside a running loop cannot run another loop that was stopped
+        # but not closed, so that loop's client keeps its sockets until garbage collection.
         logger.debug("Dropped an AsyncMongoClient whose event loop no longer runs")
         return None
     return asyncio.run_coroutine_threadsafe(_run_shutdown_hook(entry), loop)

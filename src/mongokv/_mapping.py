@@ -35,7 +35,7 @@ class MappingMethods:
     def __setitem__(self, key: Any, value: Any) -> None:
         if key is None:
             # db[None] = value would store under a new random key that the caller never
-            # sees; set(None, value) returns it.
+            # learns, while set(None, value) returns it.
             raise InvalidKeyError(
                 "Invalid key None: use key = db.set(None, value) to store under a new key."
             )

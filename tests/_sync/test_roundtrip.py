@@ -48,8 +48,8 @@ values = st.recursive(
 )
 
 
-# NOTE: nx-27017 fails to replace a document with one that holds bytes, so each example
-# writes a new key; overwriting is covered by the tests in test_store.py.
+# NOTE: nx-27017 fails to replace a document with one that contains bytes, so each example
+# writes a new key. Overwriting is covered by the tests in test_store.py.
 _example_numbers = itertools.count()
 
 

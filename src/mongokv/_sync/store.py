@@ -151,7 +151,7 @@ class SyncMkv(MappingMethods):
         collection = self._clients.collection()
 
         # Deleting an expired document that the TTL monitor has not reached yet is harmless,
-        # and the returned expiry tells whether the key still existed.
+        # and the returned expiry shows whether the key still existed.
         document = collection.find_one_and_delete({"_id": key_id}, projection=queries.EXPIRY_ONLY)
         return document is not None and not is_expired(document)
 
@@ -220,7 +220,7 @@ class SyncMkv(MappingMethods):
         if document is None or "value" not in document:
             # NOTE: MongoDB always returns the document of an upsert, and reports a stored
             # value that is not a number as an error, handled in _upsert. Only a server that
-            # breaks that contract reaches this line, so the message says what is known.
+            # breaks that contract reaches this line, so the message states only what is known.
             raise WrongTypeError(
                 f"Cannot add to key {key_id!r}: the server applied the increment to no "
                 "document and returned none, as some MongoDB-compatible servers do when the "
@@ -446,8 +446,8 @@ class SyncMkv(MappingMethods):
                     return_document=return_document,
                 )
             except DuplicateKeyError:
-                # An expired document still holds the key, or a concurrent upsert inserted
-                # it first. Delete the former; the next attempt updates the latter.
+                # An expired document still uses the key, or a concurrent upsert inserted
+                # it first. Delete the former, and the next attempt updates the latter.
                 if attempt == _UPSERT_ATTEMPTS - 1:
                     raise
                 collection.delete_one(queries.expired_key(key_id, moment))
